@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         from train.loop import train  # heavy imports after the arguments are known to be sound
 
         hf_logging.set_verbosity_error()  # the "newly initialized classifier" report is expected here
+        if args.quiet:
+            hf_logging.disable_progress_bar()
 
         train(cfg, args.out, resume=args.resume, overwrite=args.overwrite, quiet=args.quiet)
     except (ValueError, FileNotFoundError, FileExistsError, DataError) as error:
