@@ -131,3 +131,16 @@ def test_corpus_direct_statements_appear_in_their_context(corpus):
         if statement[TEXT][:25] not in statement[CONTEXT]:
             missing.append(statement["id"])
     assert len(missing) <= 0.02 * sum(len(p) for p in corpus.values()), missing[:10]
+
+
+def test_corpus_size_breadth_and_balance(corpus):
+    statements = [s for part in corpus.values() for s in part]
+    assert len(statements) >= 3000
+    assert len({s[TOPIC] for s in statements}) >= 25
+    shares = {label: count / len(statements) for label, count in Counter(s[LABEL] for s in statements).items()}
+    for label in ("dialogue", "cooperation", "refusal"):
+        assert shares[label] >= 0.20, (label, shares[label])
+    assert shares["neutral"] >= 0.15
+    hard = sum(1 for s in statements if s.get("phenomenon") not in (None, "plain"))
+    assert hard / len(statements) >= 0.20
+    assert {s[KIND] for s in statements} == set(KINDS)
