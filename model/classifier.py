@@ -27,8 +27,9 @@ from data.schema import CONTEXT, SPEAKER, TEXT
 SCHEMA_VERSION = 1
 KNOWN_SCHEMA_VERSIONS = (1,)
 
-# How a statement becomes model input: the words alone, or paired with who said them and where.
-INPUT_FORMATS = ("text", "text+context")
+# How a statement becomes model input: the words alone, paired with who said them, or paired with
+# who said them and the sentence(s) around them (longer inputs: slower, but the context can decide).
+INPUT_FORMATS = ("text", "text+speaker", "text+context")
 
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "metadata.json")
 RECORDED_PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "scikit-learn", "spacy", "numpy")
@@ -46,6 +47,8 @@ def format_input(statement: dict | str, input_format: str) -> tuple[str, str | N
     if input_format == "text":
         return text, None
     speaker = statement.get(SPEAKER) or "unknown speaker"
+    if input_format == "text+speaker":
+        return text, speaker
     context = statement.get(CONTEXT) or text
     return text, f"{speaker}: {context}"
 

@@ -32,7 +32,7 @@ class TrainConfig:
     base_model: str = ""  # a local Hugging Face encoder directory; "" means the bundled MiniLM
     train_file: str = "data/statements/train.jsonl"
     dev_file: str = "data/statements/dev.jsonl"
-    input_format: str = "text+context"  # "text" or "text+context" (statement [SEP] speaker: context)
+    input_format: str = "text+context"  # "text", "text+speaker" or "text+context" (statement [SEP] speaker: context)
     max_length: int = 128
     lr: float = 5e-5
     epochs: int = 4
