@@ -32,10 +32,10 @@ class TrainConfig:
     base_model: str = ""  # a local Hugging Face encoder directory; "" means the bundled MiniLM
     train_file: str = "data/statements/train.jsonl"
     dev_file: str = "data/statements/dev.jsonl"
-    input_format: str = "text+context"  # "text", "text+speaker" or "text+context" (statement [SEP] speaker: context)
+    input_format: str = "text+speaker"  # "text", "text+speaker" or "text+context" (statement [SEP] speaker: context)
     max_length: int = 128
     lr: float = 5e-5
-    epochs: int = 4
+    epochs: int = 3
     batch_size: int = 16
     eval_batch_size: int = 64
     warmup_ratio: float = 0.1
