@@ -50,7 +50,8 @@ footer { margin-top: 40px; color: #5a6470; font-size: 13px; }
 
 _NUMERIC = re.compile(r"^[+\-−]?\d|^–$")
 COLUMN_CLASSES = {"text": "text", "speaker": "speaker", "id": "nowrap", "case": "nowrap"}
-INPUT_FORMAT_WORDS = {"text": "the statement text only", "text+context": "the statement with its speaker and context"}
+INPUT_FORMAT_WORDS = {"text": "the statement text only", "text+speaker": "the statement with its speaker",
+                      "text+context": "the statement with its speaker and context"}
 
 
 def format_number(value: float | None, digits: int = 3) -> str:
