@@ -70,7 +70,7 @@ def attribute(located: QuoteTokens, in_quote: list[bool]) -> Attribution | None:
         first = _token_at(doc, part_end - located.offset)
         last = _token_at(doc, next_start - located.offset)
         between = [t for t in doc[first:last + 1] if not in_quote[t.i]]
-        found = _speech_verb_with_subject(between)
+        found = _speech_verb_with_subject(between, quoted_words=in_quote)
         if found is not None:
             return found
     before = _before_tokens(located, in_quote)
@@ -154,17 +154,31 @@ def _after_tokens(located: QuoteTokens, in_quote: list[bool]) -> list[Token]:
     return tokens
 
 
-def _speech_verb_with_subject(tokens, trailing: bool = False) -> Attribution | None:
+def _speech_verb_with_subject(tokens, trailing: bool = False, quoted_words: list[bool] | None = None
+                              ) -> Attribution | None:
     """The first speech verb among the tokens that has a speaker (or, in the attribution
     trailing a quotation, sits right after one)."""
     tokens = list(tokens)
     for token in tokens:
         if is_speech_verb(token) or _is_characterising(token):
             subject = speaking_subject(token, quoted=True)
+            if subject is not None and quoted_words is not None and quoted_words[subject.i]:
+                # “… Every tonne we export …,” said the minister, X. “…” — the parser took a
+                # noun inside the quotation as the subject; the speaker follows the verb.
+                subject = _inverted_subject(token, tokens)
             if subject is None and trailing:
                 subject = _stranded_subject(token, tokens)
             if subject is not None:
                 return Attribution(subject, token, cue_text(token))
+    return None
+
+
+def _inverted_subject(verb: Token, tokens: list[Token]) -> Token | None:
+    """"said the minister, Batbayar Enkhtuvshin": the first speaker-like noun after the verb."""
+    for token in tokens:
+        if token.i > verb.i and token.tag_ in ("NN", "NNS", "NNP", "NNPS", "PRP") and is_speaker_like(
+                token, strong_verb=True):
+            return token
     return None
 
 

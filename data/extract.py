@@ -322,11 +322,16 @@ def _to_dict(plan: Layout, candidate: _Candidate, speaker: Speaker | None) -> di
         END: candidate.end,
         PARTS: [list(part) for part in candidate.parts],
         KIND: candidate.kind,
-        SPEAKER: speaker.name if speaker is not None else None,
-        SPEAKER_MENTION: speaker.mention if speaker is not None else None,
+        SPEAKER: _squeeze(speaker.name) if speaker is not None else None,
+        SPEAKER_MENTION: _squeeze(speaker.mention) if speaker is not None else None,
         CONTEXT: _context(plan, candidate),
         CUE: candidate.cue,
     }
+
+
+def _squeeze(name: str | None) -> str | None:
+    """One space between words: a name parsed across a line break or blanked text keeps none of it."""
+    return " ".join(name.split()) or None if name else name
 
 
 def _context(plan: Layout, candidate: _Candidate) -> str:

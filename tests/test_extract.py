@@ -396,3 +396,18 @@ def test_any_mix_of_quotes_and_speech_words_gives_valid_statements(text):
 @given(st.text(max_size=300))
 def test_any_text_gives_valid_statements(text):
     check_invariants(text, extract_statements(text))
+
+
+def test_split_quote_with_inverted_attribution_takes_the_speaker_after_the_verb():
+    text = ("“We are a landlocked country with two neighbours. Every tonne we export crosses one of them,” "
+            "said the minister, Batbayar Enkhtuvshin. “We are ready to start talks tomorrow.”")
+    statements = extract_statements(text)
+    assert len(statements) == 1
+    assert statements[0]["speaker"] == "Batbayar Enkhtuvshin"
+
+
+def test_speaker_names_carry_no_stray_whitespace():
+    text = "ULAANBAATAR, March 3 —\n\nMongolia's minister, Saran Bold, spoke.\n\nShe said: “All options are open.”"
+    for statement in extract_statements(text):
+        if statement["speaker"]:
+            assert statement["speaker"] == " ".join(statement["speaker"].split())
