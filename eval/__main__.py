@@ -290,16 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         from eval.report import select_errors, write_reports
+        from model.classifier import publish_directory
 
         write_report_files(staging, metrics, rows)
         for name, file_rows in extra_files.items():
             write_jsonl(staging / name, file_rows)
         write_reports(staging, metrics, select_errors(rows, args.errors), build_images(metrics))
-        # mkdtemp makes a private folder; a report is meant to be shared and read.
-        staging.chmod(0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        publish_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -186,17 +186,22 @@ def save_model(model, tokenizer, out_dir: str | Path, *, metadata: dict | None =
                 (staging / name).write_text(content, encoding="utf-8")
             else:
                 write_json(staging / name, content)
-        # mkdtemp makes a private folder; a model directory is meant to be shared and read.
-        staging.chmod(0o755)
         for path in staging.iterdir():
             path.chmod(0o644)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
+        publish_directory(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
+
+
+def publish_directory(staging: Path, out_dir: Path) -> None:
+    """Swap a finished staging folder in as ``out_dir`` by one rename, readable by everyone
+    (mkdtemp makes private folders; model directories and reports are meant to be shared)."""
+    staging.chmod(0o755)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(staging, out_dir)
 
 
 def write_json(path: Path, content: object) -> None:
