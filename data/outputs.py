@@ -344,7 +344,8 @@ def build_summary(tallies: Iterable[dict], labels: list[str], model: str, articl
     ranked = sorted(speakers.items(), key=lambda item: (-sum(item[1].values()), item[0]))
     summary["per_speaker"] = [{"speaker": speaker, **describe_counts(counts, labels)} for speaker, counts in ranked]
     if articles:
-        summary["per_article"] = [{"id": article_id, **describe_counts(counts, labels)}
+        summary["per_article"] = [{"id": article_id, "statements": sum(counts.values()),
+                                   "labels": {label: counts.get(label, 0) for label in labels} | counts}
                                   for article_id, counts in per_article]
     return summary
 
@@ -378,19 +379,24 @@ def format_summary_table(summary: dict, top_speakers: int = 5) -> str:
 
 def write_json_atomic(path: str | Path, content: object) -> None:
     """Pretty JSON written to a temporary sibling, then renamed over ``path``."""
-    write_text_atomic(Path(path), json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+    # json.dump encodes piece by piece: a summary of 200,000 articles never becomes one huge string.
+    write_atomic(Path(path), lambda handle: (json.dump(content, handle, indent=2, ensure_ascii=False),
+                                             handle.write("\n")))
 
 
 def write_jsonl_atomic(path: str | Path, records: Iterable[dict]) -> None:
     """JSON lines written to a temporary sibling, then renamed over ``path``."""
-    write_text_atomic(Path(path), "".join(dumps(record) + "\n" for record in records))
+    write_atomic(Path(path), lambda handle: handle.writelines(dumps(record) + "\n" for record in records))
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Text written to a temporary sibling, fsynced, then renamed over ``path``."""
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(handle)`` on a temporary sibling, fsync, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
                                      suffix=".tmp", delete=False) as staging:
-        staging.write(text)
+        write(staging)
         fsync(staging)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging.name, 0o666 & ~umask)  # a temporary file is private; the result is an ordinary file
     os.replace(staging.name, path)
