@@ -28,6 +28,11 @@ def share(count: int, total: int) -> str:
     return f"{count} ({100 * count / total:.1f}%)" if total else "0"
 
 
+def bin_name(low: int, high: int) -> str:
+    """'10-29', or '81+' for the open last bin."""
+    return f"{low}-{high}" if high < 10_000 else f"{low}+"
+
+
 def describe(splits: dict[str, list[dict]], with_topics: bool = False) -> str:
     """Statistics per split, label, kind, length, phenomenon and (optionally) topic."""
     everything = [s for part in splits.values() for s in part]
@@ -46,10 +51,9 @@ def describe(splits: dict[str, list[dict]], with_topics: bool = False) -> str:
     lengths = Counter()
     for statement in everything:
         words = len(re.findall(r"\S+", statement[TEXT]))
-        lengths[next(f"{lo}-{hi}" if hi < 10_000 else f"{lo}+" for lo, hi in LENGTH_BINS if lo <= words <= hi)] += 1
-    sections.append(table(["words", "statements"], [[f"{lo}-{hi}" if hi < 10_000 else f"{lo}+",
-                                                     share(lengths[f"{lo}-{hi}" if hi < 10_000 else f"{lo}+"], total)]
-                                                    for lo, hi in LENGTH_BINS]))
+        lengths[next(bin_name(lo, hi) for lo, hi in LENGTH_BINS if lo <= words <= hi)] += 1
+    sections.append(table(["words", "statements"],
+                          [[bin_name(lo, hi), share(lengths[bin_name(lo, hi)], total)] for lo, hi in LENGTH_BINS]))
 
     phenomena = Counter(s.get(PHENOMENON) or "untagged" for s in everything)
     hard = sum(v for k, v in phenomena.items() if k not in ("plain", "untagged"))
