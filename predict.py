@@ -19,9 +19,7 @@ import argparse
 import itertools
 import logging
 import os
-import queue
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,7 +57,7 @@ class PredictConfig:
     chunk_size: int = 256
     threshold: float | None = None
     quantize: bool = False
-    threads: int | None = None  # None: default_threads(overlap)
+    threads: int | None = None  # None: every core this process may use
     overlap: bool = True
     summary: Path | None = None
     show: bool = False
@@ -78,7 +76,7 @@ class PredictConfig:
         if self.threshold is not None and not 0 <= self.threshold <= 1:
             raise ValueError(f"--threshold must be in [0, 1], got {self.threshold}")
         if self.threads is None:
-            object.__setattr__(self, "threads", default_threads(self.overlap and not self.statements))
+            object.__setattr__(self, "threads", len(os.sched_getaffinity(0)))
         for name in ("batch_size", "chunk_size", "threads", "cpus_per_actor"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -94,12 +92,12 @@ class PredictConfig:
                 "statements": self.statements, "threshold": self.threshold, "quantize": self.quantize}
 
 
-def default_threads(extraction_alongside: bool) -> int:
-    """Torch threads: every core, less the one the extraction thread keeps busy when it runs alongside."""
-    # More threads than free cores makes torch's threads wait on each other at every layer: on 2 cores,
-    # 1 torch thread beside the extraction thread ran 1.7x faster than 2 (bench/bench_predict.py).
-    cores = len(os.sched_getaffinity(0))
-    return max(1, cores - 1) if extraction_alongside else cores
+
+
+def use_extraction_process(cfg: PredictConfig, total: int | None) -> bool:
+    """Overlap extraction with classification only for inputs of more than one chunk."""
+    # Starting the process and loading spaCy in it costs a second or two: a waste on a small input.
+    return cfg.overlap and not cfg.statements and (total is None or total > cfg.chunk_size)
 
 
 @dataclass
@@ -139,10 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "and score becomes neutral's probability")
     parser.add_argument("--quantize", action="store_true", help="dynamic int8 Linear layers (CPU): faster")
     parser.add_argument("--threads", type=int,
-                        help="torch threads (default: the cores this process may use, less one for extraction "
-                             "when --overlap is on)")
+                        help="classification threads, each running whole batches on one core (default: every "
+                             "core this process may use; beside the extraction process that still measured fastest)")
     parser.add_argument("--overlap", action=argparse.BooleanOptionalAction, default=True,
-                        help="extract the next chunk in a background thread while this one is classified")
+                        help="extract the next chunks in a child process while this one is classified "
+                             "(inputs of more than one chunk)")
     parser.add_argument("--summary", type=Path, metavar="FILE",
                         help="write per-article, per-speaker and overall label counts as JSON")
     parser.add_argument("--show", action="store_true", help="print each article's statements with their labels")
@@ -156,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--actors", type=int,
                         help="Ray actors, each with its own model (default: (cluster CPUs - 1) / --cpus-per-actor)")
     parser.add_argument("--cpus-per-actor", type=int, default=1,
-                        help="CPUs reserved by each Ray actor, and its torch threads (default 1)")
+                        help="CPUs reserved by each Ray actor, and its classification threads (default 1)")
     return parser
 
 
@@ -178,62 +177,67 @@ def check_output(cfg: PredictConfig) -> None:
 
 
 def load_classifier(cfg: PredictConfig):
-    """The model, on the configured number of threads, int8 if asked."""
+    """The model, classifying on the configured number of threads, int8 if asked."""
     import torch
 
     from model.classifier import load_model
-    torch.set_num_threads(cfg.threads)
+    # Whole batches side by side, one core each, beat one batch split over cores: on 2 cores, int8,
+    # 475 statements/s against 401 (bench/bench_predict.py). So torch itself gets one thread.
+    torch.set_num_threads(1)
     classifier = load_model(cfg.model_dir)
+    classifier.workers = cfg.threads
     return classifier.quantize() if cfg.quantize else classifier
 
 
-def run_ahead(items: Iterator, depth: int = 2) -> Iterator:
-    """Iterate ``items`` in a background thread, up to ``depth`` items ahead of the consumer."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    done, stop = object(), threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            buffer.put(("end", done))
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
-            buffer.put(("error", error))
-
-    worker = threading.Thread(target=produce, name="extract", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = buffer.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
+def check_strict(chunk: list, cfg: PredictConfig) -> list[dict]:
+    """The chunk's valid records; under --strict the first rejected one stops the run."""
+    if cfg.strict:
+        for record in chunk:
+            if record.error:
+                raise RejectedRecordError(f"{record.file}:{record.line}: {record.error} (--strict)")
+    return [record.fields for record in chunk if record.error is None]
 
 
 def prepare_chunk(chunk: list, cfg: PredictConfig, nlp) -> tuple[list, list[dict], list | None]:
     """A chunk of input records with its valid records and (articles) their extracted statements."""
     from model.inference import extract_articles
-    if cfg.strict:
-        for record in chunk:
-            if record.error:
-                raise RejectedRecordError(f"{record.file}:{record.line}: {record.error} (--strict)")
-    valid = [record.fields for record in chunk if record.error is None]
-    extracted = None if cfg.statements else extract_articles(valid, nlp)
-    return chunk, valid, extracted
+    valid = check_strict(chunk, cfg)
+    return chunk, valid, None if cfg.statements else extract_articles(valid, nlp)
 
 
-def run_local(cfg: PredictConfig, files: list[InputFile], classifier) -> RunResult:
+def start_extraction_process():
+    """A child process for extraction, started now so that spaCy loads there while the model loads here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from data.extract import start_extraction_process as initializer
+    # spawn, not fork: the parent holds torch's thread pools, which a forked child must not inherit.
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer)
+    pool.submit(os.getpid)  # the pool starts its process at the first job
+    return pool
+
+
+def extract_ahead(chunks: Iterator[list], cfg: PredictConfig, pool, depth: int = 2) -> Iterator[tuple]:
+    """prepare_chunk's results, the extraction of the next chunks running in the extraction process.
+
+    A process, not a thread: spaCy's Python code and torch's dispatch would take turns on one GIL
+    (beside an extraction thread, classification ran 27% slower; beside a process, 3%)."""
+    from collections import deque
+
+    from data.extract import extract_texts
+    pending: deque = deque()
+    for chunk in chunks:
+        valid = check_strict(chunk, cfg)
+        pending.append((chunk, valid, pool.submit(extract_texts, [article[TEXT] for article in valid])))
+        if len(pending) > depth:
+            chunk, valid, extracted = pending.popleft()
+            yield chunk, valid, extracted.result()
+    while pending:
+        chunk, valid, extracted = pending.popleft()
+        yield chunk, valid, extracted.result()
+
+
+def run_local(cfg: PredictConfig, files: list[InputFile], classifier, extraction_process=None) -> RunResult:
     """Read, extract, classify and commit chunk after chunk; then put the outputs in place."""
     from tqdm import tqdm
 
@@ -248,11 +252,13 @@ def run_local(cfg: PredictConfig, files: list[InputFile], classifier) -> RunResu
     records = read_records(files, cfg.statements)
     for _ in itertools.islice(records, log.records_done):
         pass  # already committed; read again only so that repeated ids are still caught
-    nlp = None if cfg.statements else load_nlp()
-    prepared = (prepare_chunk(chunk, cfg, nlp) for chunk in batched(records, cfg.chunk_size))
-    if cfg.overlap:
-        prepared = run_ahead(prepared)
     total = count_records(files)
+    chunks = batched(records, cfg.chunk_size)
+    if extraction_process is not None:
+        prepared = extract_ahead(chunks, cfg, extraction_process)
+    else:
+        nlp = None if cfg.statements else load_nlp()
+        prepared = (prepare_chunk(chunk, cfg, nlp) for chunk in chunks)
     unit = "statement" if cfg.statements else "article"
     bar = tqdm(total=total, initial=log.records_done, unit=unit, disable=cfg.quiet, file=sys.stderr,
                mininterval=0.5, dynamic_ncols=True)
@@ -337,7 +343,13 @@ def main(argv: list[str] | None = None) -> int:
                 logger.warning("--show and --resume apply to the local engine only; ignored")
             result = run_ray(cfg, files)
         else:
-            result = run_local(cfg, files, load_classifier(cfg))
+            overlap = use_extraction_process(cfg, count_records(files))
+            extraction_process = start_extraction_process() if overlap else None
+            try:
+                result = run_local(cfg, files, load_classifier(cfg), extraction_process)
+            finally:
+                if extraction_process is not None:
+                    extraction_process.shutdown(wait=False, cancel_futures=True)
     except (InputError, OutputError, ModelError, RejectedRecordError) as error:
         logger.error("%s", error)
         return 1

@@ -155,9 +155,10 @@ class StanceAnnotator:
 
         from model.classifier import load_model
         from model.inference import load_nlp
-        torch.set_num_threads(threads)
+        torch.set_num_threads(1)  # batches side by side instead, as in predict.load_classifier
         gpu = torch.cuda.is_available()  # Ray exposes a GPU to the actor only when it reserved one
         self.classifier = load_model(model_dir, device="cuda" if gpu else "cpu")
+        self.classifier.workers = 1 if gpu else threads
         if quantize and not gpu:
             self.classifier.quantize()
         self.nlp = None if statements else load_nlp()

@@ -16,7 +16,10 @@ characters (data/quotes.py); speakers and reported speech come from spaCy's pars
 import functools
 import logging
 import multiprocessing
+import os
 import re
+import threading
+import time
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -84,6 +87,25 @@ def extract_many(texts: Iterable[str], nlp: Language | None = None, batch_size: 
     nlp = nlp if nlp is not None else load_nlp()
     for batch in _batches(texts, batch_size):
         yield from _extract_batch(batch, nlp, batch_size)
+
+
+def extract_texts(texts: list[str], batch_size: int = 32) -> list[list[dict]]:
+    """extract_many as a list, with this process's pipeline: the job an extraction process is given."""
+    return list(extract_many(texts, batch_size=batch_size))
+
+
+def start_extraction_process() -> None:
+    """Initializer of an extraction process: load the pipeline now, and exit when the parent dies."""
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:
+        # A parent killed with SIGKILL cannot stop its children; without this one would wait forever.
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=exit_with_parent, name="exit-with-parent", daemon=True).start()
+    load_nlp()
 
 
 def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
@@ -86,6 +87,7 @@ class StanceClassifier:
     max_length: int = 128
     temperature: float = 1.0
     name: str = "model"
+    workers: int = 1  # batches run side by side in this many threads (set torch's own threads to 1)
 
     @property
     def labels(self) -> list[str]:
@@ -98,12 +100,22 @@ class StanceClassifier:
         self.model.eval()
         logits = np.zeros((len(statements), len(self.labels)), dtype=np.float32)
         order = length_order(statements, self.input_format)
-        with torch.inference_mode():
-            for begin in range(0, len(order), batch_size):
-                chunk = order[begin : begin + batch_size]
-                batch = encode_batch(self.tokenizer, [statements[i] for i in chunk], self.input_format, self.max_length)
-                batch = {k: v.to(self.model.device) for k, v in batch.items()}
+        chunks = [order[begin : begin + batch_size] for begin in range(0, len(order), batch_size)]
+
+        def run(chunk: list[int]) -> None:
+            batch = encode_batch(self.tokenizer, [statements[i] for i in chunk], self.input_format, self.max_length)
+            batch = {k: v.to(self.model.device) for k, v in batch.items()}
+            with torch.inference_mode():
                 logits[chunk] = self.model(**batch).logits.float().cpu().numpy()
+
+        if self.workers > 1 and len(chunks) > 1:
+            # Whole batches side by side, one per core: on small CPU batches this scales better than
+            # splitting each matrix product over threads (torch releases the GIL inside its kernels).
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="classify") as pool:
+                list(pool.map(run, chunks))
+        else:
+            for chunk in chunks:
+                run(chunk)
         return logits
 
     def predict_proba(self, statements: list, batch_size: int = 64) -> np.ndarray:

@@ -35,6 +35,16 @@ def test_predictions_do_not_depend_on_batching(tiny_model_dir):
         assert a == pytest.approx(b, abs=1e-4)
 
 
+def test_batches_side_by_side_give_the_same_logits_in_input_order(tiny_model_dir):
+    classifier = load_model(tiny_model_dir)
+    texts = [" ".join(["talks"] * n) + " will resume" for n in (5, 1, 9, 3, 7, 2, 8)]
+    alone = classifier.compute_logits(texts, batch_size=2)
+    classifier.workers = 3
+    side_by_side = classifier.compute_logits(texts, batch_size=2)
+    assert side_by_side == pytest.approx(alone, abs=1e-5)
+    assert len({tuple(row.round(5)) for row in side_by_side}) == len(texts)  # rows differ: order is checked
+
+
 def test_missing_directory_names_the_path(tmp_path):
     with pytest.raises(ModelError, match="no-such-run"):
         load_model(tmp_path / "no-such-run")

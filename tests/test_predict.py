@@ -101,7 +101,20 @@ def test_jsonl_output_follows_the_contract(tmp_path, articles_path, tiny_model_d
         assert abs(sum(record["scores"].values()) - 1) < 1e-4 and record["model"] == "tiny"
     again = tmp_path / "again.jsonl"
     assert run([articles_path, "--output", again, "--no-overlap", "--chunk-size", "1"], tiny_model_dir) == 0
-    assert read_jsonl(again) == records  # stable ids and scores; overlap and chunking change nothing
+    assert read_jsonl(again) == records  # stable ids and scores; chunking changes nothing
+    in_process = tmp_path / "in-process.jsonl"  # several chunks: extraction runs in a child process
+    assert run([articles_path, "--output", in_process, "--chunk-size", "1", "--threads", "2"], tiny_model_dir) == 0
+    assert read_jsonl(in_process) == records
+
+
+def test_extraction_process_is_used_only_for_more_than_a_chunk_of_articles(tmp_path):
+    cfg = predict.PredictConfig(inputs=("a.jsonl",), output=tmp_path / "out.jsonl", chunk_size=10)
+    assert predict.use_extraction_process(cfg, None)  # stdin: size unknown
+    assert predict.use_extraction_process(cfg, 25) and not predict.use_extraction_process(cfg, 10)
+    no_overlap = predict.PredictConfig(inputs=("a.jsonl",), output=tmp_path / "out.jsonl", overlap=False)
+    assert not predict.use_extraction_process(no_overlap, None)
+    statements = predict.PredictConfig(inputs=("a.jsonl",), output=tmp_path / "out.jsonl", statements=True)
+    assert not predict.use_extraction_process(statements, None)
 
 
 def test_split_quotation_is_classified_without_its_interruption():
