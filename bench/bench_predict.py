@@ -199,7 +199,7 @@ def quality(args) -> str:
         classifier = load_model(args.model)
         if quantize:
             classifier.quantize()
-        predicted = [p["label"] for p in classifier.predict(statements)]
+        predicted = [p["label"] for p in classifier.predict(statements, batch_size=32)]  # predict.py's default
         metrics = compute_metrics(gold, predicted, classifier.labels)
         scores[name] = metrics["macro_f1"]
         lines.append(f"| {name} | {metrics['macro_f1']:.4f} | {metrics['accuracy']:.4f} |")
