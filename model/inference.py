@@ -6,10 +6,10 @@
     records = annotate_articles(classifier, [{"id": "a1", "text": "“There will be no talks,” she said."}])
     # [{'article_id': 'a1', 'id': 'a1:1-23', 'text': 'There will be no talks', ..., 'label': 'refusal', ...}]
 
-The local engine (predict.py) calls the two halves, extract_articles and build_statement_records,
-in different threads so that extraction of one chunk overlaps classification of the previous
-one; the Ray engine (predict_ray.py) calls annotate_articles inside each actor. Same functions,
-same records.
+The local engine (predict.py) calls the two halves separately: extraction (the same extract_many,
+in a child process for inputs of several chunks) runs ahead while build_statement_records classifies
+the previous chunk; the Ray engine (predict_ray.py) calls annotate_articles inside each actor. Same
+extractor, same records.
 """
 
 import functools
