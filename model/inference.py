@@ -12,7 +12,6 @@ the previous chunk; the Ray engine (predict_ray.py) calls annotate_articles insi
 extractor, same records.
 """
 
-import functools
 from collections.abc import Iterable
 
 from data.schema import (
@@ -48,9 +47,8 @@ def load_extractor():
     return extract
 
 
-@functools.cache
 def load_nlp():
-    """The extractor's spaCy pipeline, loaded once per process (an actor, a test session)."""
+    """The extractor's spaCy pipeline; data.extract caches it, so it loads once per process."""
     return load_extractor().load_nlp()
 
 
