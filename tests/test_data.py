@@ -8,7 +8,7 @@ import pytest
 
 from data.near_duplicates import find_near_duplicates, word_ngrams
 from data.schema import CONTEXT, KIND, KINDS, LABEL, LABELS, SPEAKER, TEXT, TOPIC
-from data.split import assign_topics, split_statements
+from data.split import assign_topics, build_splits, main as split_main, split_in_batches, split_statements
 from data.statements import DataError, load_splits, load_statements
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "statements"
@@ -72,6 +72,45 @@ def test_assign_topics_fills_towards_shares():
     assert Counter(assignment.values()) == Counter({"train": 28, "dev": 6, "test": 6})
 
 
+def test_kept_topics_stay_and_new_topics_fill_the_deficit():
+    kept = {f"t{i}": "train" for i in range(10)}
+    counts = {**{topic: 10 for topic in kept}, **{f"n{i}": 10 for i in range(10)}}
+    assignment = assign_topics(counts, seed=1, kept=kept)
+    assert all(assignment[topic] == "train" for topic in kept)
+    # 200 statements: train already holds 100 of its 140, dev and test none of their 30 each.
+    assert Counter(assignment[f"n{i}"] for i in range(10)) == Counter({"train": 4, "dev": 3, "test": 3})
+
+
+def test_a_later_batch_never_moves_an_earlier_topic(statements_path):
+    statements = load_statements(statements_path)
+    first = [dict(s, topic=f"a{i % 6}", id=f"a{i}") for i, s in enumerate(statements * 5)]
+    second = [dict(s, topic=f"b{i % 6}", id=f"b{i}") for i, s in enumerate(statements * 5)]
+    before = split_in_batches([first])
+    after = split_in_batches([first, second])
+    where = lambda splits: {s["topic"]: name for name, part in splits.items() for s in part}  # noqa: E731
+    assert {t: n for t, n in where(after).items() if t.startswith("a")} == where(before)
+    assert sum(len(part) for part in after.values()) == len(first) + len(second)
+
+
+def test_split_plan_errors_name_the_file_and_the_part(tmp_path, statements_path):
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "one.jsonl").write_text(statements_path.read_text(encoding="utf-8"), encoding="utf-8")
+    second = [dict(s, id=f"two-{s['id']}", topic="another-dispute") for s in load_statements(statements_path)]
+    write_lines(parts / "two.jsonl", [json.dumps(s) for s in second])
+    plan = tmp_path / "splits.toml"
+    plan.write_text('batches = [["one"]]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"splits.toml: part files \['two'\] are in no batch"):
+        build_splits(parts, plan)
+    plan.write_text('batches = [["one", "three"]]\n', encoding="utf-8")
+    with pytest.raises(DataError, match="part 'three' has no file"):
+        build_splits(parts, plan)
+    plan.write_text('batches = [["one"], ["two"]]\n', encoding="utf-8")
+    assert split_main(["--parts", str(parts), "--out", str(tmp_path / "out")]) == 0
+    written = [(tmp_path / "out" / f"{n}.jsonl").read_text(encoding="utf-8").splitlines() for n in ("train", "dev", "test")]
+    assert sum(map(len, written)) == 24
+
+
 def test_near_duplicates_are_found_and_distinct_texts_pass():
     statements = [
         {"id": "a", "text": "We are ready to sit down with them at any time and any place"},
@@ -113,9 +152,9 @@ def test_corpus_splits_share_no_topic(corpus):
 
 
 def test_corpus_split_files_match_the_split_rule(corpus):
-    statements = [s for part in corpus.values() for s in part]
-    rebuilt = split_statements(statements, seed=13)
-    assert {name: len(part) for name, part in rebuilt.items()} == {name: len(part) for name, part in corpus.items()}
+    rebuilt = build_splits(CORPUS / "parts", CORPUS / "splits.toml")
+    assert {name: [s["id"] for s in part] for name, part in rebuilt.items()} == \
+        {name: [s["id"] for s in part] for name, part in corpus.items()}
 
 
 def test_corpus_has_no_near_duplicates(corpus):
