@@ -9,6 +9,12 @@ are scored on that same resample, so the interval is the interval of the *differ
 A difference is flagged when that interval leaves out 0. Otherwise (different data, or no
 predictions) it falls back to the two reports' own intervals and flags a difference when b's
 point estimate lies outside a's interval or a's lies outside b's; that rule is rougher.
+
+Subsets, always paired, with intervals recomputed from the rows:
+
+    python -m eval compare reports/old/test reports/new/test --shared          # only the statements both scored
+    python -m eval compare reports/a/test reports/b/test --predictions gold_predictions.jsonl \
+        --exclude data/audit/art34/gold_quoted_in_brief.json                   # gold statements, minus some ids
 """
 
 import argparse
@@ -24,6 +30,7 @@ from eval.metrics import compute_ece
 # The figures compared, in display order; per-class F1 keys (f1/<label>) are added per run.
 HEADLINE_KEYS = ("accuracy", "macro_f1", "ece")
 LOWER_IS_BETTER = {"ece"}
+PREDICTIONS = "predictions.jsonl"
 
 
 def encode_labels(values: list[str], labels: list[str]) -> np.ndarray:
@@ -98,13 +105,13 @@ def paired_bootstrap(score_a: Callable, score_b: Callable, n: int, rounds: int =
     return result
 
 
-def load_report(report_dir: Path) -> tuple[dict, list[dict] | None]:
-    """A report's metrics.json and its predictions.jsonl rows (None when absent)."""
+def load_report(report_dir: Path, predictions: str = PREDICTIONS) -> tuple[dict, list[dict] | None]:
+    """A report's metrics.json and the rows of its predictions file (None when absent)."""
     metrics_path = report_dir / "metrics.json"
     if not metrics_path.is_file():
         raise FileNotFoundError(f"{metrics_path}: no such file (is {report_dir} a `python -m eval` report?)")
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    predictions_path = report_dir / "predictions.jsonl"
+    predictions_path = report_dir / predictions
     if not predictions_path.is_file():
         return metrics, None
     rows = [json.loads(line) for line in predictions_path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -137,14 +144,51 @@ def point_and_interval(metrics: dict, key: str) -> tuple[float, tuple[float, flo
     return metrics[key], tuple(interval) if interval else None
 
 
-def compare_reports(dir_a: Path, dir_b: Path, rounds: int = 1000, seed: int = 13) -> dict:
-    """Every shared figure of two reports, with b − a and whether that difference stands out."""
-    metrics_a, rows_a = load_report(dir_a)
-    metrics_b, rows_b = load_report(dir_b)
+def load_ids(path: Path) -> set[str]:
+    """Statement ids from a JSON list, a JSON object with an "ids" list, or a text file of one id per line."""
+    text = Path(path).read_text(encoding="utf-8")
+    if Path(path).suffix == ".json":
+        data = json.loads(text)
+        ids = data["ids"] if isinstance(data, dict) else data
+        if not isinstance(ids, list):
+            raise ValueError(f"{path}: expected a JSON list of ids or an object with an 'ids' list")
+        return {str(i) for i in ids}
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def select_rows(rows_a: list[dict] | None, rows_b: list[dict] | None, shared: bool,
+                exclude: set[str]) -> tuple[list[dict], list[dict]]:
+    """The rows of a subset comparison: the ids both runs scored (with shared), minus the excluded ids."""
+    if not rows_a or not rows_b:
+        raise ValueError("a subset comparison needs the predictions file in both reports")
+    ids_b = {row["id"] for row in rows_b}
+    keep = {row["id"] for row in rows_a if not shared or row["id"] in ids_b} - exclude
+    rows_a = [row for row in rows_a if row["id"] in keep]
+    rows_b = [row for row in rows_b if row["id"] in keep]
+    if not rows_are_paired(rows_a, rows_b):
+        raise ValueError("the two runs do not hold the same statements with the same gold labels "
+                         "(pass --shared to compare only the statements both scored)")
+    return rows_a, rows_b
+
+
+def compare_reports(dir_a: Path, dir_b: Path, rounds: int = 1000, seed: int = 13, predictions: str = PREDICTIONS,
+                    shared: bool = False, exclude: set[str] | None = None) -> dict:
+    """Every shared figure of two reports, with b − a and whether that difference stands out.
+
+    With another predictions file, shared or exclude, the comparison is of that subset of rows: always
+    paired, every figure and interval computed from the rows (metrics.json describes the whole file)."""
+    metrics_a, rows_a = load_report(dir_a, predictions)
+    metrics_b, rows_b = load_report(dir_b, predictions)
     labels = metrics_a["labels"]
     if metrics_b["labels"] != labels:
         raise ValueError(f"the reports use different labels: {labels} vs {metrics_b['labels']}")
     keys = [*HEADLINE_KEYS[:2], *(f"f1/{label}" for label in labels), "ece"]
+    subset = predictions != PREDICTIONS or shared or bool(exclude)
+    if subset:
+        rows_a, rows_b = select_rows(rows_a, rows_b, shared, exclude or set())
+        order = [row["id"] for row in rows_a]
+        metrics_a = {**metrics_a, **metrics_from_rows(rows_a, order, labels, rounds, seed)}
+        metrics_b = {**metrics_b, **metrics_from_rows(rows_b, order, labels, rounds, seed)}
     if rows_are_paired(rows_a, rows_b):
         order = [row["id"] for row in rows_a]
         paired = paired_bootstrap(scorer_from_rows(rows_a, order, labels), scorer_from_rows(rows_b, order, labels),
@@ -171,8 +215,22 @@ def compare_reports(dir_a: Path, dir_b: Path, rounds: int = 1000, seed: int = 13
             row["flagged"] = bool((interval_a and not interval_a[0] <= b <= interval_a[1])
                                   or (interval_b and not interval_b[0] <= a <= interval_b[1]))
         rows.append(row)
+    if subset:
+        method = f"{predictions}, {len(rows_a)} statements{' both runs scored' if shared else ''}" + \
+            (f", {len(exclude)} ids excluded" if exclude else "") + "; " + method
     return {"a": describe_run(dir_a, metrics_a), "b": describe_run(dir_b, metrics_b), "paired": paired is not None,
             "method": method, "rows": rows}
+
+
+def metrics_from_rows(rows: list[dict], order: list, labels: list[str], rounds: int, seed: int) -> dict:
+    """A metrics.json-like dict (figures, intervals, per-class F1) computed from prediction rows."""
+    score = scorer_from_rows(rows, order, labels)
+    point = score(np.arange(len(order)))
+    intervals = bootstrap_scores(score, len(order), rounds, seed)
+    return {"labels": labels, "n": len(order), "accuracy": point["accuracy"], "macro_f1": point["macro_f1"],
+            "ece": point["ece"], "intervals": {key: intervals[key] for key in HEADLINE_KEYS},
+            "per_class": {label: {"f1": point[f"f1/{label}"], "f1_interval": intervals[f"f1/{label}"]}
+                          for label in labels}}
 
 
 def describe_run(report_dir: Path, metrics: dict) -> dict:
@@ -222,9 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the paired test")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", help="also write the comparison as JSON to this file")
+    parser.add_argument("--predictions", default=PREDICTIONS,
+                        help="which rows to compare: predictions.jsonl (default) or gold_predictions.jsonl")
+    parser.add_argument("--shared", action="store_true", help="only the statements both runs scored")
+    parser.add_argument("--exclude", type=Path, help="ids to leave out: a JSON list, {\"ids\": [...]}, or one id per line")
     args = parser.parse_args(argv)
     try:
-        comparison = compare_reports(Path(args.report_a), Path(args.report_b), args.bootstrap, args.seed)
+        exclude = load_ids(args.exclude) if args.exclude else None
+        comparison = compare_reports(Path(args.report_a), Path(args.report_b), args.bootstrap, args.seed,
+                                     args.predictions, args.shared, exclude)
     except (FileNotFoundError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -136,3 +136,25 @@ def test_compare_flags_a_better_run_and_falls_back_without_predictions(report_di
 def test_compare_names_a_missing_report(tmp_path, capsys):
     assert eval_main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert "metrics.json" in capsys.readouterr().err
+
+
+def test_compare_on_a_subset_shared_or_excluded(report_dir, tmp_path, capsys):
+    fewer = tmp_path / "fewer"
+    shutil.copytree(report_dir, fewer)
+    rows = (fewer / "predictions.jsonl").read_text().splitlines()
+    (fewer / "predictions.jsonl").write_text("\n".join(rows[2:]) + "\n")
+    out = tmp_path / "comparison.json"
+    assert eval_main(["compare", str(report_dir), str(fewer), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["paired"] is False
+    assert eval_main(["compare", str(report_dir), str(fewer), "--shared", "--bootstrap", "50", "--json", str(out)]) == 0
+    comparison = json.loads(out.read_text())
+    assert comparison["paired"] and comparison["a"]["n"] == comparison["b"]["n"] == len(rows) - 2
+    excluded = tmp_path / "ids.txt"
+    excluded.write_text(json.loads(rows[0])["id"] + "\n" + json.loads(rows[1])["id"] + "\n")
+    assert eval_main(["compare", str(report_dir), str(report_dir), "--exclude", str(excluded),
+                      "--bootstrap", "50", "--json", str(out)]) == 0
+    comparison = json.loads(out.read_text())
+    assert comparison["a"]["n"] == len(rows) - 2 and "2 ids excluded" in comparison["method"]
+    capsys.readouterr()
+    assert eval_main(["compare", str(report_dir), str(fewer), "--predictions", "nothing.jsonl"]) == 2
+    assert "needs the predictions file in both reports" in capsys.readouterr().err
