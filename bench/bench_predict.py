@@ -165,7 +165,7 @@ def speed(args) -> str:
     rows.append(("ours int8, --threads 1", *run_ours(path, args.model, work / "int8-one.jsonl", "--quantize",
                                                     "--threads", "1")))
     naive_rate = rows[0][1] / rows[0][2].wall
-    lines = [(f"End to end, {len(articles)} generated articles, model `{args.model}`, {cores} cores; model and "
+    lines = [(f"End to end, {len(articles)} generated articles, model `{shown(args.model)}`, {cores} cores; model and "
               f"pipeline loading included. Ours runs extraction in a child process beside {cores} classification "
               f"threads unless --no-overlap (one after the other, in this process) or --threads says otherwise."), "",
              "| path | statements | wall s | statements/s | articles/s | vs naive |",
@@ -186,6 +186,12 @@ def speed(args) -> str:
     return "\n".join(lines)
 
 
+def shown(path: Path) -> Path:
+    """A path as written in a table: relative to the checkout when inside it, so no machine's paths leak."""
+    path = Path(path).resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def quality(args) -> str:
     """Macro-F1 of the fp32 and int8 models on a labelled statement file (default: the test split)."""
     from data.statements import load_statements
@@ -193,7 +199,7 @@ def quality(args) -> str:
     from model.classifier import load_model
     statements = load_statements(args.data)
     gold = [s["label"] for s in statements]
-    lines = [f"`{args.model}` on `{args.data}` ({len(statements)} statements):", "",
+    lines = [f"`{shown(args.model)}` on `{shown(args.data)}` ({len(statements)} statements):", "",
              "| path | macro-F1 | accuracy |", "|---|---:|---:|"]
     scores = {}
     for name, quantize in (("fp32", False), ("int8", True)):
@@ -267,7 +273,7 @@ def ray_vs_local(args) -> str:
     ray_seconds, _ = run_child(base + ["--output", str(work / "ray"), "--engine", "ray", "--actors", "2"])
     rows.append(("ray, 2 actors x 1 CPU", sum(count_lines(p) for p in (work / "ray").iterdir()), ray_seconds))
     cores = len(os.sched_getaffinity(0))
-    lines = [f"{args.articles} generated articles, model `{args.model}`, {cores} cores:", "",
+    lines = [f"{args.articles} generated articles, model `{shown(args.model)}`, {cores} cores:", "",
              "| engine | statements | seconds | articles/s | statements/s | statements/s per core |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, found, seconds in rows:
