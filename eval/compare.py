@@ -219,7 +219,7 @@ def compare_reports(dir_a: Path, dir_b: Path, rounds: int = 1000, seed: int = 13
         method = f"{predictions}, {len(rows_a)} statements{' both runs scored' if shared else ''}" + \
             (f", {len(exclude)} ids excluded" if exclude else "") + "; " + method
     return {"a": describe_run(dir_a, metrics_a), "b": describe_run(dir_b, metrics_b), "paired": paired is not None,
-            "method": method, "rows": rows}
+            "method": method, "predictions": predictions, "rows": rows}
 
 
 def metrics_from_rows(rows: list[dict], order: list, labels: list[str], rounds: int, seed: int) -> dict:
@@ -249,7 +249,9 @@ def format_comparison(comparison: dict) -> str:
     a, b = comparison["a"], comparison["b"]
     lines = [f"a: {a['report']}  (model {a['model']}, data {a['data']}, n={a['n']})",
              f"b: {b['report']}  (model {b['model']}, data {b['data']}, n={b['n']})"]
-    if a.get("data_sha256") and b.get("data_sha256") and a["data_sha256"] != b["data_sha256"]:
+    # The hashes are of the --data files, so they say nothing about gold_predictions.jsonl.
+    same_rows = comparison.get("predictions", PREDICTIONS) == PREDICTIONS
+    if same_rows and a.get("data_sha256") and b.get("data_sha256") and a["data_sha256"] != b["data_sha256"]:
         lines.append("warning: the two runs scored different data files (SHA-256 differs); compare with care")
     lines += [f"method: {comparison['method']}", "",
              "| metric | a | b | b − a | 95% interval of b − a | verdict |",
