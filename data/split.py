@@ -90,8 +90,9 @@ def load_plan(plan_path: Path, parts_dir: Path) -> tuple[int, list[list[Path]]]:
     for name in listed:
         if name not in by_name:
             raise DataError(f"{plan_path}: part {name!r} has no file {parts_dir / (name + '.jsonl')}")
-    if len(listed) != len(set(listed)):
-        raise DataError(f"{plan_path}: a part is listed twice")
+    twice = sorted({name for name in listed if listed.count(name) > 1})
+    if twice:
+        raise DataError(f"{plan_path}: parts {twice} are listed more than once")
     unlisted = sorted(set(by_name) - set(listed))
     if unlisted:
         raise DataError(f"{plan_path}: part files {unlisted} are in no batch; add them as a new batch "

@@ -105,6 +105,9 @@ def test_split_plan_errors_name_the_file_and_the_part(tmp_path, statements_path)
     plan.write_text('batches = [["one", "three"]]\n', encoding="utf-8")
     with pytest.raises(DataError, match="part 'three' has no file"):
         build_splits(parts, plan)
+    plan.write_text('batches = [["one"], ["two", "one"]]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"parts \['one'\] are listed more than once"):
+        build_splits(parts, plan)
     plan.write_text('batches = [["one"], ["two"]]\n', encoding="utf-8")
     assert split_main(["--parts", str(parts), "--out", str(tmp_path / "out")]) == 0
     written = [(tmp_path / "out" / f"{n}.jsonl").read_text(encoding="utf-8").splitlines() for n in ("train", "dev", "test")]
