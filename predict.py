@@ -92,8 +92,6 @@ class PredictConfig:
                 "statements": self.statements, "threshold": self.threshold, "quantize": self.quantize}
 
 
-
-
 def use_extraction_process(cfg: PredictConfig, total: int | None) -> bool:
     """Overlap extraction with classification only for inputs of more than one chunk."""
     # Starting the process and loading spaCy in it costs a second or two: a waste on a small input.
@@ -237,8 +235,11 @@ def extract_ahead(chunks: Iterator[list], cfg: PredictConfig, pool, depth: int =
         yield chunk, valid, extracted.result()
 
 
-def run_local(cfg: PredictConfig, files: list[InputFile], classifier, extraction_process=None) -> RunResult:
-    """Read, extract, classify and commit chunk after chunk; then put the outputs in place."""
+def run_local(cfg: PredictConfig, files: list[InputFile], classifier, total: int | None,
+              extraction_process=None) -> RunResult:
+    """Read, extract, classify and commit chunk after chunk; then put the outputs in place.
+
+    total is count_records(files), counted once by the caller (it reads every input file)."""
     from tqdm import tqdm
 
     from model.inference import annotate_statements, build_statement_records, load_nlp
@@ -252,7 +253,6 @@ def run_local(cfg: PredictConfig, files: list[InputFile], classifier, extraction
     records = read_records(files, cfg.statements)
     for _ in itertools.islice(records, log.records_done):
         pass  # already committed; read again only so that repeated ids are still caught
-    total = count_records(files)
     chunks = batched(records, cfg.chunk_size)
     if extraction_process is not None:
         prepared = extract_ahead(chunks, cfg, extraction_process)
@@ -343,10 +343,10 @@ def main(argv: list[str] | None = None) -> int:
                 logger.warning("--show and --resume apply to the local engine only; ignored")
             result = run_ray(cfg, files)
         else:
-            overlap = use_extraction_process(cfg, count_records(files))
-            extraction_process = start_extraction_process() if overlap else None
+            total = count_records(files)
+            extraction_process = start_extraction_process() if use_extraction_process(cfg, total) else None
             try:
-                result = run_local(cfg, files, load_classifier(cfg), extraction_process)
+                result = run_local(cfg, files, load_classifier(cfg), total, extraction_process)
             finally:
                 if extraction_process is not None:
                     extraction_process.shutdown(wait=False, cancel_futures=True)
