@@ -174,8 +174,8 @@ def speed(args) -> str:
         lines.append(f"| {name} | {found} | {watch.wall:.1f} | {found / watch.wall:.1f} | "
                      f"{len(articles) / watch.wall:.1f} | {found / watch.wall / naive_rate:.2f}x |")
     lines += ["", "Classification alone (StanceClassifier.predict, length-sorted batches):", "",
-              "| path | workers x torch threads | batch | statements | mean tokens | wall s | statements/s | "
-              "statements per CPU-s |",
+              ("| path | workers x torch threads | batch | statements | mean tokens | wall s | statements/s | "
+               "statements per CPU-s |"),
               "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, quantize in (("fp32", False), ("int8", True)):
         for workers, threads, batch_size in ((1, 1, 16), (1, 1, 32), (1, cores, 32), (cores, 1, 16), (cores, 1, 32)):
@@ -255,8 +255,8 @@ def memory(args) -> str:
     largest_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     found = count_lines(out)
     return "\n".join([
-        "| articles | statements | seconds | articles/s | statements/s | peak RSS, all processes (MB) | "
-        "peak RSS, largest process (MB) | input (MB) |",
+        ("| articles | statements | seconds | articles/s | statements/s | peak RSS, all processes (MB) | "
+         "peak RSS, largest process (MB) | input (MB) |"),
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
         (f"| {args.articles} | {found} | {seconds:.0f} | {args.articles / seconds:.0f} | {found / seconds:.0f} | "
          f"{peak_mb:.0f} | {largest_mb:.0f} | {path.stat().st_size / 1024**2:.0f} |")])

@@ -8,7 +8,8 @@ import pytest
 
 from data.near_duplicates import find_near_duplicates, word_ngrams
 from data.schema import CONTEXT, KIND, KINDS, LABEL, LABELS, SPEAKER, TEXT, TOPIC
-from data.split import assign_topics, build_splits, main as split_main, split_in_batches, split_statements
+from data.split import assign_topics, build_splits, split_in_batches, split_statements
+from data.split import main as split_main
 from data.statements import DataError, load_splits, load_statements
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "statements"
@@ -87,7 +88,8 @@ def test_a_later_batch_never_moves_an_earlier_topic(statements_path):
     second = [dict(s, topic=f"b{i % 6}", id=f"b{i}") for i, s in enumerate(statements * 5)]
     before = split_in_batches([first])
     after = split_in_batches([first, second])
-    where = lambda splits: {s["topic"]: name for name, part in splits.items() for s in part}  # noqa: E731
+    def where(splits: dict[str, list[dict]]) -> dict[str, str]:
+        return {s["topic"]: name for name, part in splits.items() for s in part}
     assert {t: n for t, n in where(after).items() if t.startswith("a")} == where(before)
     assert sum(len(part) for part in after.values()) == len(first) + len(second)
 
